@@ -1,0 +1,3 @@
+from alphalab.cli import main
+
+raise SystemExit(main())

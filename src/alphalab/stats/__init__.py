@@ -1,0 +1,4 @@
+"""Statistics: performance and risk, HAC inference, factor alphas, bootstrap, overfitting.
+
+Import from the submodules (``alphalab.stats.performance`` ...).
+"""
