@@ -1,0 +1,1 @@
+"""Reporting: metrics files, provenance, figures and tables (read by notebooks and the dashboard)."""
