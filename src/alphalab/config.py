@@ -261,22 +261,81 @@ RulePolicy = Literal["error", "quarantine"]
 
 
 class ValidateParams(Strict):
-    """The ``validate`` section: what each row rule does, and how much may be quarantined.
+    """The ``validate`` section: what each rule does, and how much may be quarantined.
 
-    ``policy`` maps a rule name (see :mod:`alphalab.validation`) to ``error`` (stop the run)
-    or ``quarantine`` (move the rows to ``data/interim/quarantine/<input>.parquet``). Rules not
-    listed use ``default_policy``. The run stops when the quarantined share of an input exceeds
-    ``max_quarantine_frac``.
+    ``policy`` maps a rule name (the keys below; each is described in
+    :data:`alphalab.validation.rules.RULES`) to ``error`` (stop the run), ``quarantine`` (move
+    the rows to ``data/interim/quarantine/<input>.parquet`` with a ``reason``) or ``warn``
+    (report, keep the rows). Rules not listed use ``default_policy`` when it is set, otherwise
+    the rule's own default (``error`` for most; ``quarantine`` for ``out_of_window``,
+    ``unknown_ticker`` and ``after_last_price``; ``warn`` for the ``stale_run`` and
+    ``missing_session`` heuristics). Structural problems (unreadable file, missing column,
+    missing declared dimension) always stop the run. The run also stops when an input's
+    quarantined share (rows outside the study window excepted) exceeds ``max_quarantine_frac``.
+
+    ``split_jump`` / ``split_tolerance`` / ``split_window``: a close-to-close move of at least
+    ``split_jump`` (in log terms, ``log(1 + split_jump)``) whose ratio is within
+    ``split_tolerance`` (log) of a common split ratio and that does not revert by half within
+    ``split_window`` sessions looks like an unapplied split. ``max_abs_return``: largest
+    plausible absolute simple return per period. ``stale_run``: sessions of an unchanged close
+    that count as stale. ``dimension_range``: bounds of declared signal dimensions (``null``
+    to skip). ``max_examples``: example rows kept per rule in the reports.
     """
 
-    default_policy: RulePolicy = "error"
-    policy: dict[str, RulePolicy] = Field(default_factory=dict)
+    default_policy: Literal["error", "quarantine", "warn"] | None = None
+    policy: dict[
+        Literal[
+            "missing_value",
+            "non_numeric",
+            "excel_error",
+            "non_finite",
+            "sentinel_value",
+            "bad_date",
+            "ambiguous_date",
+            "mixed_date_format",
+            "excel_serial_date",
+            "excel_identifier",
+            "bad_ticker",
+            "share_class",
+            "duplicate_conflict",
+            "non_positive_price",
+            "negative_volume",
+            "ohlc_inconsistent",
+            "split_jump",
+            "extreme_return",
+            "impossible_return",
+            "stale_run",
+            "non_session",
+            "out_of_window",
+            "future_date",
+            "dimension_range",
+            "score_mismatch",
+            "unknown_ticker",
+            "after_last_price",
+            "missing_session",
+            "percent_units",
+        ],
+        Literal["error", "quarantine", "warn"],
+    ] = Field(default_factory=dict)
     max_quarantine_frac: float = Field(0.05, ge=0, le=1)
     split_jump: float = Field(0.45, gt=0, le=10)
+    split_tolerance: float = Field(0.01, gt=0, le=0.2)
+    split_window: int = Field(20, ge=1, le=260)
     max_abs_return: float = Field(1.0, gt=0)
     stale_run: int = Field(10, ge=2)
     calendar: str = "XNYS"
     run_great_expectations: bool = True
+    dimension_range: tuple[float, float] | None = (0.0, 100.0)
+    max_examples: int = Field(20, ge=1, le=10_000)
+
+    @field_validator("dimension_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError(
+                f"validate.dimension_range must be [low, high] with low < high, got {list(v)}"
+            )
+        return v
 
 
 class DimensionSpec(Strict):
@@ -361,6 +420,415 @@ class BacktestParams(Strict):
         return sorted(set(v))
 
 
+Window = tuple[int, int]
+
+
+class CalendarTimeParams(Strict):
+    """Calendar-time portfolio (Fama 1998) settings for long horizons."""
+
+    horizon_months: int = Field(12, ge=1, le=120)
+    model: Literal["capm", "ff3", "carhart"] = "ff3"
+
+
+class EventsParams(Strict):
+    """The ``events`` section: event dates, windows, normal-return model, grouping.
+
+    ``dates`` lists common event dates (every firm has the event that day); with
+    ``per_firm: true`` the signal file's ``event_date`` rows are the events instead. Firms are
+    grouped by their signal at the last value available **before** the event.
+    """
+
+    dates: list[dt.date] = Field(
+        default_factory=lambda: [dt.date(2008, 9, 15), dt.date(2011, 8, 8), dt.date(2020, 3, 16)]
+    )
+    per_firm: bool = False
+    model: Literal["market", "market_adjusted", "constant_mean", "ff3"] = "market"
+    estimation: Window = (-250, -11)
+    estimation_end: dt.date | None = None
+    min_estimation_obs: int = Field(120, ge=10)
+    windows: list[Window] = Field(default_factory=lambda: [(0, 0), (-1, 1), (0, 5), (0, 20)])
+    n_groups: int = Field(4, ge=2, le=10)
+    calendar_time: CalendarTimeParams = Field(default_factory=CalendarTimeParams)
+
+    @model_validator(mode="after")
+    def _windows(self) -> EventsParams:
+        a, b = self.estimation
+        if a >= b:
+            raise ValueError(f"events.estimation {self.estimation}: start must be before end")
+        for w in self.windows:
+            if w[0] > w[1]:
+                raise ValueError(f"events.windows {w}: start after end")
+            if w[0] <= b and self.estimation_end is None:
+                raise ValueError(
+                    f"events.windows {w} overlaps the estimation window ending at {b}"
+                )
+        if not self.per_firm and not self.dates:
+            raise ValueError("events.dates is empty and events.per_firm is false: no events")
+        return self
+
+
+class RegressionsParams(Strict):
+    """The ``regressions`` section: forward returns on the signal, panel OLS and Fama–MacBeth."""
+
+    frequency: Literal["monthly", "quarterly", "availability"] = "monthly"
+    controls: list[str] = Field(default_factory=list)
+    dimensions: bool = True
+    entity_effects: bool = True
+    time_effects: bool = False
+    cov: Literal["clustered", "kernel", "robust", "unadjusted"] = "clustered"
+    cluster_entity: bool = True
+    cluster_time: bool = True
+    nw_lags: int | None = Field(None, ge=0)
+
+
+AlertKind = Literal[
+    "validation_failed",
+    "coverage_below",
+    "stale_data",
+    "tstat_below",
+    "pvalue_above",
+    "gate_flip",
+    "run_failed",
+]
+_NEEDS_THRESHOLD = {"coverage_below", "stale_data", "tstat_below", "pvalue_above"}
+_DEFAULT_METRIC = {
+    "tstat_below": "backtest.long_short.t_nw",
+    "pvalue_above": "backtest.long_short.p_nw",
+}
+
+
+class RobustnessParams(Strict):
+    """The ``robustness`` section: specification grid, inference, overfitting controls, Dask.
+
+    (Owned by the robustness work; fields are added there.)
+    """
+
+    seed: int = 0
+    scheduler: str = "local"
+    n_workers: int = Field(2, ge=1, le=64)
+
+
+class WalkforwardParams(Strict):
+    """The ``walkforward`` section: folds, parameter grid, objective, stress tests, gate.
+
+    Folds (:mod:`alphalab.walkforward`): test windows of ``test`` units (``unit``: sessions
+    or calendar months) follow each other from ``start`` (default: the first session with a
+    score) + ``train`` units up to ``holdout_start``; each fold's training window is the
+    ``train`` units before its test window (``mode: rolling``) or everything since ``start``
+    (``anchored``), minus the last ``embargo`` sessions (purged). ``embargo`` must be at least
+    the holding horizon of every grid variant (``lag`` + ``holding`` rebalance periods, in
+    sessions); ``null`` uses exactly that. ``lead_in`` sessions before a window (default: the
+    same horizon) let the book form before the window opens; only returns inside the window
+    count. Sessions from ``holdout_start`` on are never given to any fold: they are the final
+    holdout, evaluated once with parameters chosen on the data before it.
+
+    ``grid`` lists the values tried per fold (a key left null keeps the ``backtest`` value);
+    ``grid.signals`` names alternative dimension weightings of the score (``null`` = the
+    panel's own score). The in-sample ``objective`` is the annualized Sharpe ratio, the
+    Newey–West t-statistic or the annualized mean of net long-short returns; ties go to the
+    first variant in grid order. ``optimizer`` is ``grid`` only (Optuna is not installed).
+
+    Stress tests: ``stress_windows`` (name → [first day, last day]) slice the out-of-sample
+    record; ``cost_shocks`` multiply every cost component; ``delays`` add sessions to ``lag``
+    with the chosen parameters held fixed. ``gate``: a criterion set to null is not part of
+    the decision; an enabled criterion that cannot be measured fails.
+    """
+
+    class Grid(Strict):
+        """Values tried in each fold (cartesian product; null keeps the ``backtest`` value)."""
+
+        n_groups: list[int] | None = Field(default_factory=lambda: [3, 4, 5])
+        holding: list[int] | None = Field(default_factory=lambda: [1, 3])
+        rebalance: list[Literal["daily", "weekly", "monthly", "quarterly", "availability"]] | None = None
+        weighting: list[Literal["equal", "value"]] | None = None
+        direction: list[Literal[1, -1]] | None = None
+        signals: dict[str, dict[str, float] | None] | None = None
+
+        @model_validator(mode="after")
+        def _lists(self) -> WalkforwardParams.Grid:
+            for name in ("n_groups", "holding", "rebalance", "weighting", "direction"):
+                values = getattr(self, name)
+                if values is None:
+                    continue
+                if not values:
+                    raise ValueError(f"walkforward.grid.{name}: empty list (use null to keep the backtest value)")
+                if len(set(values)) != len(values):
+                    raise ValueError(f"walkforward.grid.{name}: repeated values in {values}")
+            if self.n_groups is not None and any(not 2 <= g <= 100 for g in self.n_groups):
+                raise ValueError(f"walkforward.grid.n_groups: {self.n_groups} must each be in [2, 100]")
+            if self.holding is not None and any(not 1 <= h <= 60 for h in self.holding):
+                raise ValueError(f"walkforward.grid.holding: {self.holding} must each be in [1, 60]")
+            if self.signals is not None:
+                if not self.signals:
+                    raise ValueError("walkforward.grid.signals: empty mapping (use null for the panel score)")
+                for label, weights in self.signals.items():
+                    if weights is None:
+                        continue
+                    if not weights or any(not (w >= 0 and w < float("inf")) for w in weights.values()):
+                        raise ValueError(
+                            f"walkforward.grid.signals.{label}: weights {weights} must be finite, >= 0, non-empty"
+                        )
+                    if sum(weights.values()) <= 0:
+                        raise ValueError(f"walkforward.grid.signals.{label}: weights must sum to a positive number")
+            return self
+
+        def max_horizon_bound(self) -> int:
+            """A lower bound of the longest holding horizon, in sessions, from this section alone."""
+            per_period = {"daily": 1, "weekly": 5, "monthly": 23, "quarterly": 66, "availability": 1}
+            longest = max(self.holding or [1])
+            period = max(per_period[r] for r in (self.rebalance or ["daily"]))
+            return longest * period
+
+    class Gate(Strict):
+        """Promotion criteria; null removes a criterion from the decision."""
+
+        min_oos_sharpe: float | None = 0.5
+        max_drawdown: float | None = Field(0.30, gt=0, le=1)
+        min_dsr: float | None = Field(0.95, ge=0, le=1)
+        max_pbo: float | None = Field(0.5, ge=0, le=1)
+        min_t_stat: float | None = 2.0
+        min_oos_periods: int | None = Field(756, ge=1)
+        min_holdout_sharpe: float | None = None
+
+        @model_validator(mode="after")
+        def _some(self) -> WalkforwardParams.Gate:
+            if all(v is None for v in self.model_dump().values()):
+                raise ValueError("walkforward.gate: every criterion is null; the gate would decide nothing")
+            return self
+
+    mode: Literal["rolling", "anchored"] = "rolling"
+    unit: Literal["sessions", "months"] = "months"
+    train: int = Field(60, ge=1)
+    test: int = Field(12, ge=1)
+    embargo: int | None = Field(None, ge=0)
+    lead_in: int | None = Field(None, ge=0)
+    start: dt.date | None = None
+    holdout_start: dt.date | None = dt.date(2020, 1, 1)
+    objective: Literal["sharpe", "t_stat", "net_return"] = "sharpe"
+    optimizer: Literal["grid"] = "grid"
+    min_train_obs: int = Field(126, ge=3)
+    grid: Grid = Field(default_factory=Grid)
+    pbo_splits: int = Field(16, ge=2, le=24)
+    stress_windows: dict[str, tuple[dt.date, dt.date]] = Field(
+        default_factory=lambda: {
+            "2000-02": (dt.date(2000, 1, 1), dt.date(2002, 12, 31)),
+            "2008-09": (dt.date(2008, 1, 1), dt.date(2009, 12, 31)),
+            "2011-08": (dt.date(2011, 8, 1), dt.date(2011, 8, 31)),
+            "2020-02/04": (dt.date(2020, 2, 1), dt.date(2020, 4, 30)),
+            "2022": (dt.date(2022, 1, 1), dt.date(2022, 12, 31)),
+            "2023-03": (dt.date(2023, 3, 1), dt.date(2023, 3, 31)),
+        }
+    )
+    cost_shocks: list[float] = Field(default_factory=lambda: [2.0, 5.0])
+    delays: list[int] = Field(default_factory=lambda: [1, 2])
+    gate: Gate = Field(default_factory=Gate)
+    seed: int = 0
+    scheduler: str = Field("local", pattern=r"^(local|synchronous|tcp://\S+)$")
+    n_workers: int = Field(2, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WalkforwardParams:
+        need = self.grid.max_horizon_bound()
+        if self.embargo is not None and self.embargo < need:
+            raise ValueError(
+                f"walkforward.embargo: {self.embargo} sessions is shorter than the holding horizon "
+                f"of the grid (at least {need} sessions: holding {max(self.grid.holding or [1])} × "
+                f"rebalance period); use >= {need}, or null for the exact horizon"
+            )
+        if self.unit == "sessions" and self.embargo is not None and self.train <= self.embargo:
+            raise ValueError(
+                f"walkforward.train: {self.train} sessions leave nothing after the {self.embargo}-session embargo"
+            )
+        if self.pbo_splits % 2:
+            raise ValueError(f"walkforward.pbo_splits: {self.pbo_splits} must be even")
+        for name, (first, last) in self.stress_windows.items():
+            if first > last:
+                raise ValueError(f"walkforward.stress_windows.{name}: {first} is after {last}")
+        if any(not (k > 0 and k < float("inf")) for k in self.cost_shocks):
+            raise ValueError(f"walkforward.cost_shocks: {self.cost_shocks} must be positive multipliers")
+        if any(d < 1 for d in self.delays):
+            raise ValueError(f"walkforward.delays: {self.delays} must be >= 1 session")
+        if self.start is not None and self.holdout_start is not None and self.start >= self.holdout_start:
+            raise ValueError(
+                f"walkforward.start ({self.start}) must be before walkforward.holdout_start ({self.holdout_start})"
+            )
+        return self
+
+
+class ReportParams(Strict):
+    """The ``report`` section: static HTML/LaTeX reports."""
+
+    title: str = "alphalab study report"
+
+
+class AlertRule(Strict):
+    """One alert rule of the scheduled runner (see :mod:`alphalab.runner.alerts`).
+
+    ``kind`` and what ``threshold`` means for it:
+
+    - ``run_failed``: the pipeline run failed or timed out (no threshold);
+    - ``validation_failed``: a ``reports/validation/*.json`` summary reports a failure, or the
+      ``validate`` stage failed (no threshold);
+    - ``coverage_below``: an input's accepted share of rows (``accepted / rows_in``) is below
+      ``threshold`` (0–1); ``table`` limits the rule to one input;
+    - ``stale_data``: the last date of ``table`` (default ``prices``) in ``data/manifest.json`` is
+      more than ``threshold`` calendar days before the run date;
+    - ``tstat_below`` / ``pvalue_above``: the metric ``metric`` (a dotted key
+      ``<stage>.<series>.<statistic>``; defaults ``backtest.long_short.t_nw`` and
+      ``backtest.long_short.p_nw``) is below / above ``threshold``; a t-stat rule compares the
+      absolute value when ``two_sided`` is true;
+    - ``gate_flip``: ``reports/gate.json`` ``decision`` differs from the last successful run's.
+
+    ``trigger: level`` fires on every run while the condition holds (``cooldown_minutes``
+    suppresses repeats); ``trigger: cross`` fires only when the previous successful run was on
+    the other side of the threshold.
+    """
+
+    name: str = Field(min_length=1)
+    kind: AlertKind
+    threshold: float | None = None
+    metric: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)+$")
+    table: str | None = None
+    two_sided: bool = False
+    trigger: Literal["level", "cross"] = "level"
+    cooldown_minutes: float = Field(360.0, ge=0)
+    channels: list[Literal["log", "email", "webhook"]] = Field(
+        default_factory=lambda: ["log"], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _threshold(self) -> AlertRule:
+        if self.kind in _NEEDS_THRESHOLD and self.threshold is None:
+            raise ValueError(f"alert rule {self.name!r} of kind {self.kind!r} needs a threshold")
+        if self.kind not in _NEEDS_THRESHOLD and self.threshold is not None:
+            raise ValueError(f"alert rule {self.name!r} of kind {self.kind!r} takes no threshold")
+        t = self.threshold
+        if self.kind in ("coverage_below", "pvalue_above") and t is not None and not 0 < t <= 1:
+            raise ValueError(f"alert rule {self.name!r}: threshold must be in (0, 1], got {t}")
+        if self.kind == "stale_data" and t is not None and t < 0:
+            raise ValueError(f"alert rule {self.name!r}: threshold (days) must be >= 0, got {t}")
+        if self.metric is not None and self.kind not in _DEFAULT_METRIC:
+            raise ValueError(
+                f"alert rule {self.name!r}: 'metric' applies only to {sorted(_DEFAULT_METRIC)}"
+            )
+        if self.trigger == "cross" and self.kind not in _NEEDS_THRESHOLD:
+            raise ValueError(f"alert rule {self.name!r}: trigger 'cross' needs a threshold rule")
+        return self
+
+    @property
+    def resolved_metric(self) -> str | None:
+        """The dotted metrics key a t-stat / p-value rule reads (``None`` for other kinds)."""
+        return self.metric or _DEFAULT_METRIC.get(self.kind)
+
+
+class EmailChannel(Strict):
+    """SMTP settings; credentials come only from the named environment variables.
+
+    ``cafile`` is an optional CA bundle (a path, not a secret) for servers with a private CA.
+    """
+
+    host: str = Field("localhost", min_length=1)
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    sender: str = Field("alphalab@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
+    recipients: list[str] = Field(min_length=1)
+    username_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    cafile: str | None = None
+    subject_prefix: str = "[alphalab]"
+    timeout_s: float = Field(20.0, gt=0, le=600)
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if "@" not in a or any(c.isspace() for c in a)]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EmailChannel:
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("runner.email needs both username_env and password_env, or neither")
+        return self
+
+
+class WebhookChannel(Strict):
+    """Slack-compatible webhook; the URL (a secret) is read from ``url_env``."""
+
+    url_env: str = Field("ALPHALAB_WEBHOOK_URL", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout_s: float = Field(10.0, gt=0, le=600)
+
+
+class RunnerParams(Strict):
+    """The ``runner`` section: schedule, alert rules and channels (operations).
+
+    ``schedule`` is a five-field cron expression evaluated in ``timezone`` (an IANA name).
+    ``roll_window: true`` sets ``data.end`` to the run date (in ``timezone``) before each run,
+    as a params override. ``force_stages`` are rerun on every run even when DVC sees no change
+    (``ingest`` is added automatically for ``data.yfinance.refresh: true``).
+    ``repro_timeout_minutes`` bounds one ``dvc repro``; on timeout or SIGTERM the runner sends
+    SIGINT to the pipeline's process group, then SIGTERM and SIGKILL ``grace_seconds`` apart.
+    ``max_run_age_hours``: ``alphalab runner status`` and the container health check fail when
+    the last successful run is older.
+    """
+
+    schedule: str = "30 6 * * 1-5"
+    timezone: str = "America/New_York"
+    roll_window: bool = False
+    force_stages: list[str] = Field(default_factory=list)
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_run_age_hours: float = Field(36.0, gt=0)
+    repro_timeout_minutes: float = Field(240.0, gt=0)
+    grace_seconds: float = Field(30.0, gt=0, le=600)
+    alerts: list[AlertRule] = Field(
+        default_factory=lambda: [
+            AlertRule(name="run failed", kind="run_failed"),
+            AlertRule(name="validation failed", kind="validation_failed"),
+        ]
+    )
+    email: EmailChannel | None = None
+    webhook: WebhookChannel | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter
+
+        if len(v.split()) != 5 or not croniter.is_valid(v):
+            raise ValueError(f"not a five-field cron expression: {v!r} (e.g. '30 6 * * 1-5')")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name such as 'America/New_York')"
+            ) from None
+        return v
+
+    @model_validator(mode="after")
+    def _rules(self) -> RunnerParams:
+        names = [r.name for r in self.alerts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"runner.alerts rule names must be unique; repeated: {dupes}")
+        for rule in self.alerts:
+            for channel in ("email", "webhook"):
+                if channel in rule.channels and getattr(self, channel) is None:
+                    raise ValueError(
+                        f"alert rule {rule.name!r} uses channel {channel!r} but runner.{channel} "
+                        "is not configured"
+                    )
+        return self
+
+
 class Params(Strict):
     """The whole ``params.yaml``: one section per stage."""
 
@@ -370,6 +838,12 @@ class Params(Strict):
     signal: SignalParams = Field(default_factory=SignalParams)
     panel: PanelParams = Field(default_factory=PanelParams)
     backtest: BacktestParams = Field(default_factory=BacktestParams)
+    events: EventsParams = Field(default_factory=EventsParams)
+    regressions: RegressionsParams = Field(default_factory=RegressionsParams)
+    robustness: RobustnessParams = Field(default_factory=RobustnessParams)
+    walkforward: WalkforwardParams = Field(default_factory=WalkforwardParams)
+    report: ReportParams = Field(default_factory=ReportParams)
+    runner: RunnerParams = Field(default_factory=RunnerParams)
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, populate_by_name=True
