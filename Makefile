@@ -7,7 +7,7 @@ STAMP := $(VENV)/.alphalab-installed
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup repro test test-fast dashboard bench lint format docs notebooks clean-outputs
+.PHONY: setup repro test test-fast dashboard bench lint format docs notebooks
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH; set PYTHON=..."; exit 2; }
@@ -35,14 +35,17 @@ dashboard: setup ## serve the reviewer dashboard on http://127.0.0.1:8866
 bench: setup ## engine benchmarks against peers (writes benchmarks/results/latest.json)
 	$(BIN)/python benchmarks/bench_engine.py
 
+docs: setup ## API docs (Sphinx, warnings are errors) + user guide → docs/_build/html
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 lint: setup ## ruff lint + format check, notebooks in sync with their sources
-	$(BIN)/ruff check src tests tools benchmarks
-	$(BIN)/ruff format --check src tests tools benchmarks
+	$(BIN)/ruff check src tests tools benchmarks docker docs/conf.py
+	$(BIN)/ruff format --check src tests tools benchmarks docker docs/conf.py
 	$(BIN)/python tools/build_notebooks.py --check
 
 format: setup
-	$(BIN)/ruff format src tests tools benchmarks
-	$(BIN)/ruff check --fix src tests tools benchmarks
+	$(BIN)/ruff format src tests tools benchmarks docker docs/conf.py
+	$(BIN)/ruff check --fix src tests tools benchmarks docker docs/conf.py
 
 notebooks: setup ## regenerate notebooks/*.ipynb from tools/notebooks/*.py
 	$(BIN)/python tools/build_notebooks.py

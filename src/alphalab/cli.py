@@ -78,6 +78,12 @@ def _manifest_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _runner(rest: list[str]) -> int:
+    from alphalab.runner.cli import main as runner_main
+
+    return runner_main(rest)
+
+
 def _validate(rest: list[str]) -> int:
     from alphalab.validation.cli import main as validate_main
 
@@ -118,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate your own input file: alphalab validate KIND PATH [options]",
         add_help=False,
     )
+    sub.add_parser("runner", help="scheduled runner: run-once | start | status", add_help=False)
     return parser
 
 
@@ -125,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "validate":
         return _validate(argv[1:])
+    if argv and argv[0] == "runner":
+        return _runner(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -459,9 +459,7 @@ class EventsParams(Strict):
             if w[0] > w[1]:
                 raise ValueError(f"events.windows {w}: start after end")
             if w[0] <= b and self.estimation_end is None:
-                raise ValueError(
-                    f"events.windows {w} overlaps the estimation window ending at {b}"
-                )
+                raise ValueError(f"events.windows {w} overlaps the estimation window ending at {b}")
         if not self.per_firm and not self.dates:
             raise ValueError("events.dates is empty and events.per_firm is false: no events")
         return self
@@ -500,12 +498,155 @@ _DEFAULT_METRIC = {
 class RobustnessParams(Strict):
     """The ``robustness`` section: specification grid, inference, overfitting controls, Dask.
 
-    (Owned by the robustness work; fields are added there.)
+    **Grid.** Every combination of the axes ``n_groups × weighting × lag × holding ×
+    rebalance × universes × dimension_sets`` is one engine run; each run is scored at every
+    ``cost_multipliers`` level (× the ``backtest.costs`` model; 0 = gross) — one *variant*
+    each — and each variant on the full sample plus ``n_subperiods`` equal consecutive
+    sub-periods (rows of the grid table). Options not on an axis (direction, min_names,
+    delisting_return, ann_factor) come from ``backtest``.
+
+    ``universes``: ``all``; ``ex_smallest:F`` (drop the fraction F of names with the lowest
+    market cap on each formation date; needs market caps); ``ex_lowest_price:F`` (lowest
+    valuation close — with split-adjusted prices this peeks at later splits, use with
+    unadjusted prices only); ``ex_volatile:F`` (highest trailing 63-session volatility);
+    ``min_price:P`` (close below P). ``dimension_sets``: ``all`` (the panel's score), ``each``
+    (every dimension alone), ``drop_each`` (all but one), or names joined by ``+`` — subsets
+    recompute the composite from the standardized dimension matrices with ``signal`` weights.
+
+    **Inference.** Block bootstrap (``bootstrap_method``, ``bootstrap_reps``, block length
+    ``bootstrap_block`` or Politis–White when null) of the base variant's Sharpe ratio and
+    mean; within-date permutation placebo (``placebo_n_perm``) of its gross long-short mean;
+    ``stress_periods`` (name → [first, last] day) breakdowns.
+
+    **Overfitting.** CSCV PBO with ``pbo_splits`` blocks; SPA / StepM (``spa_reps``,
+    ``spa_bootstrap``, ``spa_block``, family-wise level ``fwer``) of the full-sample variants
+    against a zero benchmark, on ``spa_frequency`` returns (monthly compounding by default:
+    the daily bootstrap over hundreds of variants takes minutes); HLZ haircuts (``haircut_methods``); DSR from the trial ledger at
+    ``ledger`` (``record_trials: false`` to evaluate without recording).
+
+    **Dask.** ``scheduler``: ``local`` (a loopback cluster of ``n_workers`` processes),
+    ``synchronous`` (in process) or ``tcp://host:port``. ``seed`` drives every random draw.
     """
 
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     scheduler: str = "local"
     n_workers: int = Field(2, ge=1, le=64)
+    progress: bool = True
+    # specification grid
+    n_groups: list[int] = Field(default_factory=lambda: [3, 5], min_length=1)
+    weighting: list[Literal["equal", "value"]] = Field(
+        default_factory=lambda: ["equal"], min_length=1
+    )
+    lag: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
+    holding: list[int] = Field(default_factory=lambda: [1, 3], min_length=1)
+    rebalance: list[Literal["daily", "weekly", "monthly", "quarterly", "availability"]] = Field(
+        default_factory=lambda: ["monthly"], min_length=1
+    )
+    cost_multipliers: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0], min_length=1)
+    universes: list[str] = Field(default_factory=lambda: ["all", "ex_volatile:0.2"], min_length=1)
+    dimension_sets: list[str] = Field(default_factory=lambda: ["all", "each"], min_length=1)
+    n_subperiods: int = Field(2, ge=0, le=20)
+    # inference
+    bootstrap_reps: int = Field(2000, ge=100, le=1_000_000)
+    bootstrap_method: Literal["stationary", "circular"] = "stationary"
+    bootstrap_block: float | None = Field(None, ge=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    placebo_n_perm: int = Field(500, ge=1, le=1_000_000)
+    placebo_alternative: Literal["greater", "less", "two-sided"] = "greater"
+    stress_periods: dict[str, tuple[dt.date, dt.date]] = Field(
+        default_factory=lambda: {
+            "2000-02": (dt.date(2000, 1, 1), dt.date(2002, 12, 31)),
+            "2008-09": (dt.date(2008, 1, 1), dt.date(2009, 12, 31)),
+            "2020": (dt.date(2020, 1, 1), dt.date(2020, 12, 31)),
+            "2023": (dt.date(2023, 1, 1), dt.date(2023, 12, 31)),
+        }
+    )
+    # overfitting and multiple testing
+    pbo_splits: int = Field(16, ge=2, le=24)
+    spa_reps: int = Field(1000, ge=100, le=100_000)
+    spa_bootstrap: Literal["stationary", "circular", "moving_block"] = "stationary"
+    spa_block: int | None = Field(None, ge=1)
+    spa_frequency: Literal["daily", "monthly"] = "monthly"
+    fwer: float = Field(0.05, gt=0, lt=1)
+    haircut_methods: list[Literal["bonferroni", "holm", "bhy"]] = Field(
+        default_factory=lambda: ["bonferroni", "holm", "bhy"]
+    )
+    ledger: str = Field("ledger/trials.jsonl", min_length=1)
+    record_trials: bool = True
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, v: str) -> str:
+        import re
+
+        if v in ("local", "synchronous") or re.match(r"^tcp://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$", v):
+            return v
+        raise ValueError(f"must be 'local', 'synchronous' or 'tcp://host:port', got {v!r}")
+
+    @field_validator("n_groups", "lag", "holding")
+    @classmethod
+    def _axis_ints(cls, v: list[int], info: Any) -> list[int]:
+        low = {"n_groups": 2, "lag": 0, "holding": 1}[info.field_name]
+        bad = [x for x in v if x < low]
+        if bad:
+            raise ValueError(f"values {bad} must be >= {low}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"values repeat: {v}")
+        return v
+
+    @field_validator("cost_multipliers")
+    @classmethod
+    def _costs(cls, v: list[float]) -> list[float]:
+        if any(not (c >= 0 and c == c and c != float("inf")) for c in v):
+            raise ValueError(f"cost multipliers must be finite and >= 0, got {v}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"values repeat: {v}")
+        return v
+
+    @field_validator("universes")
+    @classmethod
+    def _universes(cls, v: list[str]) -> list[str]:
+        import re
+
+        pattern = re.compile(
+            r"^(all|(ex_smallest|ex_lowest_price|ex_volatile):(0(\.\d+)?|\.\d+)|min_price:\d+(\.\d+)?)$"
+        )
+        bad = [u for u in v if not pattern.match(u)]
+        if bad:
+            raise ValueError(
+                f"unknown universe filter(s) {bad}: use 'all', 'ex_smallest:F', "
+                "'ex_lowest_price:F', 'ex_volatile:F' (0 <= F < 1) or 'min_price:P'"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError(f"values repeat: {v}")
+        return v
+
+    @field_validator("dimension_sets")
+    @classmethod
+    def _dimension_sets(cls, v: list[str]) -> list[str]:
+        import re
+
+        pattern = re.compile(r"^(all|each|drop_each|[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*)$")
+        bad = [d for d in v if not pattern.match(d)]
+        if bad:
+            raise ValueError(
+                f"bad dimension set(s) {bad}: use 'all', 'each', 'drop_each' or names joined by '+'"
+            )
+        return v
+
+    @field_validator("stress_periods")
+    @classmethod
+    def _periods(cls, v: dict[str, tuple[dt.date, dt.date]]) -> dict[str, tuple[dt.date, dt.date]]:
+        for name, (first, last) in v.items():
+            if first > last:
+                raise ValueError(f"stress period {name!r}: first day {first} after last {last}")
+        return v
+
+    @model_validator(mode="after")
+    def _pbo_even(self) -> RobustnessParams:
+        if self.pbo_splits % 2:
+            raise ValueError(f"robustness.pbo_splits must be even, got {self.pbo_splits}")
+        return self
 
 
 class WalkforwardParams(Strict):
@@ -539,7 +680,9 @@ class WalkforwardParams(Strict):
 
         n_groups: list[int] | None = Field(default_factory=lambda: [3, 4, 5])
         holding: list[int] | None = Field(default_factory=lambda: [1, 3])
-        rebalance: list[Literal["daily", "weekly", "monthly", "quarterly", "availability"]] | None = None
+        rebalance: (
+            list[Literal["daily", "weekly", "monthly", "quarterly", "availability"]] | None
+        ) = None
         weighting: list[Literal["equal", "value"]] | None = None
         direction: list[Literal[1, -1]] | None = None
         signals: dict[str, dict[str, float] | None] | None = None
@@ -551,30 +694,48 @@ class WalkforwardParams(Strict):
                 if values is None:
                     continue
                 if not values:
-                    raise ValueError(f"walkforward.grid.{name}: empty list (use null to keep the backtest value)")
+                    raise ValueError(
+                        f"walkforward.grid.{name}: empty list (use null to keep the backtest value)"
+                    )
                 if len(set(values)) != len(values):
                     raise ValueError(f"walkforward.grid.{name}: repeated values in {values}")
             if self.n_groups is not None and any(not 2 <= g <= 100 for g in self.n_groups):
-                raise ValueError(f"walkforward.grid.n_groups: {self.n_groups} must each be in [2, 100]")
+                raise ValueError(
+                    f"walkforward.grid.n_groups: {self.n_groups} must each be in [2, 100]"
+                )
             if self.holding is not None and any(not 1 <= h <= 60 for h in self.holding):
-                raise ValueError(f"walkforward.grid.holding: {self.holding} must each be in [1, 60]")
+                raise ValueError(
+                    f"walkforward.grid.holding: {self.holding} must each be in [1, 60]"
+                )
             if self.signals is not None:
                 if not self.signals:
-                    raise ValueError("walkforward.grid.signals: empty mapping (use null for the panel score)")
+                    raise ValueError(
+                        "walkforward.grid.signals: empty mapping (use null for the panel score)"
+                    )
                 for label, weights in self.signals.items():
                     if weights is None:
                         continue
-                    if not weights or any(not (w >= 0 and w < float("inf")) for w in weights.values()):
+                    if not weights or any(
+                        not (w >= 0 and w < float("inf")) for w in weights.values()
+                    ):
                         raise ValueError(
                             f"walkforward.grid.signals.{label}: weights {weights} must be finite, >= 0, non-empty"
                         )
                     if sum(weights.values()) <= 0:
-                        raise ValueError(f"walkforward.grid.signals.{label}: weights must sum to a positive number")
+                        raise ValueError(
+                            f"walkforward.grid.signals.{label}: weights must sum to a positive number"
+                        )
             return self
 
         def max_horizon_bound(self) -> int:
             """A lower bound of the longest holding horizon, in sessions, from this section alone."""
-            per_period = {"daily": 1, "weekly": 5, "monthly": 23, "quarterly": 66, "availability": 1}
+            per_period = {
+                "daily": 1,
+                "weekly": 5,
+                "monthly": 23,
+                "quarterly": 66,
+                "availability": 1,
+            }
             longest = max(self.holding or [1])
             period = max(per_period[r] for r in (self.rebalance or ["daily"]))
             return longest * period
@@ -593,7 +754,9 @@ class WalkforwardParams(Strict):
         @model_validator(mode="after")
         def _some(self) -> WalkforwardParams.Gate:
             if all(v is None for v in self.model_dump().values()):
-                raise ValueError("walkforward.gate: every criterion is null; the gate would decide nothing")
+                raise ValueError(
+                    "walkforward.gate: every criterion is null; the gate would decide nothing"
+                )
             return self
 
     mode: Literal["rolling", "anchored"] = "rolling"
@@ -645,10 +808,16 @@ class WalkforwardParams(Strict):
             if first > last:
                 raise ValueError(f"walkforward.stress_windows.{name}: {first} is after {last}")
         if any(not (k > 0 and k < float("inf")) for k in self.cost_shocks):
-            raise ValueError(f"walkforward.cost_shocks: {self.cost_shocks} must be positive multipliers")
+            raise ValueError(
+                f"walkforward.cost_shocks: {self.cost_shocks} must be positive multipliers"
+            )
         if any(d < 1 for d in self.delays):
             raise ValueError(f"walkforward.delays: {self.delays} must be >= 1 session")
-        if self.start is not None and self.holdout_start is not None and self.start >= self.holdout_start:
+        if (
+            self.start is not None
+            and self.holdout_start is not None
+            and self.start >= self.holdout_start
+        ):
             raise ValueError(
                 f"walkforward.start ({self.start}) must be before walkforward.holdout_start ({self.holdout_start})"
             )
@@ -765,8 +934,10 @@ class RunnerParams(Strict):
 
     ``schedule`` is a five-field cron expression evaluated in ``timezone`` (an IANA name).
     ``roll_window: true`` sets ``data.end`` to the run date (in ``timezone``) before each run,
-    as a params override. ``force_stages`` are rerun on every run even when DVC sees no change
-    (``ingest`` is added automatically for ``data.yfinance.refresh: true``).
+    as a params override. ``targets`` are the stages ``dvc repro`` reproduces, with everything
+    upstream of them (empty: the whole pipeline). ``force_stages`` are rerun on every run even
+    when DVC sees no change (``ingest`` is added automatically for
+    ``data.yfinance.refresh: true``).
     ``repro_timeout_minutes`` bounds one ``dvc repro``; on timeout or SIGTERM the runner sends
     SIGINT to the pipeline's process group, then SIGTERM and SIGKILL ``grace_seconds`` apart.
     ``max_run_age_hours``: ``alphalab runner status`` and the container health check fail when
@@ -776,6 +947,7 @@ class RunnerParams(Strict):
     schedule: str = "30 6 * * 1-5"
     timezone: str = "America/New_York"
     roll_window: bool = False
+    targets: list[str] = Field(default_factory=list)
     force_stages: list[str] = Field(default_factory=list)
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

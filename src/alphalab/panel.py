@@ -14,8 +14,10 @@ signal
     score matrix / :class:`~alphalab.signals.price.CompositeSignal` whose rows are formation
     sessions.
 
-Matrices of a :class:`Panel` (index ``date`` = every session of the window, columns ``ticker``)
------------------------------------------------------------------------------------------
+Matrices of a Panel
+-------------------
+Each is a DataFrame with index ``date`` (every session of the window) and columns ``ticker``.
+
 close
     Adjusted close, forward-filled *for valuation only* for at most ``ffill_limit`` sessions
     after the last real close; ``close_filled`` (bool) marks the filled cells.

@@ -9,8 +9,9 @@
    in the kernel comes from :mod:`alphalab.config`, injecting the stage's params sections as
    ``params`` (a dict of section name → values) and an execution timeout per cell;
 4. on success move the executed notebook to ``reports/notebooks/``; on failure keep it under
-   ``reports/failed/`` for debugging and delete every output the stage declares in
-   ``dvc.yaml`` so that no partial or stale output can be taken as up to date.
+   ``reports/failed/`` for debugging and move every output the stage declares in ``dvc.yaml``
+   (e.g. the validation reports that explain the failure) to ``reports/failed/<stage>/``, so
+   that nothing partial or stale stays where DVC or a later stage would take it as up to date.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ STAGES: dict[str, Stage] = {
         Stage("panel", "03_panel.ipynb", ("data", "signal", "panel")),
         Stage("backtest", "10_backtest.ipynb", ("backtest",)),
         Stage("events", "20_event_study.ipynb", ("events",)),
-        Stage("regressions", "30_regressions.ipynb", ("regressions",)),
-        Stage("robustness", "40_robustness.ipynb", ("robustness",)),
-        Stage("walkforward", "50_walkforward.ipynb", ("walkforward",)),
+        Stage("regressions", "30_regressions.ipynb", ("regressions", "backtest")),
+        Stage("robustness", "40_robustness.ipynb", ("robustness", "backtest", "signal")),
+        Stage("walkforward", "50_walkforward.ipynb", ("walkforward", "backtest", "signal")),
         Stage("report", "90_report.ipynb", ("report",)),
     )
 }
@@ -157,7 +158,13 @@ def run_stage(
             request_save_on_cell_execute=False,
         )
     except BaseException as exc:
+        keep = paths.failed / name
+        _remove(keep)
         for out in declared_outputs(name, paths):
+            if out.exists() and out != final:
+                target = keep / out.relative_to(paths.root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(out), str(target))
             _remove(out)
         paths.failed.mkdir(parents=True, exist_ok=True)
         if tmp.exists():
@@ -167,8 +174,9 @@ def run_stage(
             f"stage {name!r} failed after {time.monotonic() - started:.1f} s: "
             f"{detail if isinstance(detail, str) else detail[0]}\n"
             f"  executed notebook kept at {paths.failed / stage.notebook}; its declared outputs "
-            "were removed"
+            f"were moved to {keep}"
         ) from exc
     os.replace(tmp, final)
     (paths.failed / stage.notebook).unlink(missing_ok=True)
+    _remove(paths.failed / name)
     return final
