@@ -25,7 +25,8 @@ def set_params(root: Path, **sections: dict) -> None:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("dvcrepo") / "repo")
     # a small window keeps every stage quick; the stages and code are the real ones
-    set_params(root, data={"start": "2016-01-01", "end": "2019-12-31"})
+    set_params(root, data={"start": "2016-01-01", "end": "2019-12-31"},
+               events={"dates": ["2018-02-05", "2018-12-24"]})
     init_repo(root)
     return root
 
