@@ -86,6 +86,17 @@ run.figures["group_means"]
 run.figures["ic"]
 
 # %% [markdown]
+# ## Dimensions: each one's own long-short, and how they co-move
+# Every dimension sorted on its own with the same engine and settings (top minus bottom of the
+# dimension as stored), and the average cross-sectional correlation between dimensions.
+
+# %%
+run.dimensions[["dimension", "series", "n_obs", "ann_return", "sharpe", "t_nw"]]
+
+# %%
+run.dimension_corr.round(3)
+
+# %% [markdown]
 # ## Conventions
 # The exact timing, rebalance, cost and delisting rules as the engine applied them.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -39,6 +40,8 @@ class BacktestRun:
     alphas: pd.DataFrame
     quantile_means: pd.DataFrame
     ic: pd.DataFrame
+    dimensions: pd.DataFrame
+    dimension_corr: pd.DataFrame
     figures: dict[str, go.Figure]
     headline: str
 
@@ -69,7 +72,7 @@ def run_sort(panel: Panel, params: config.BacktestParams) -> SortResult:
         holding=params.holding,
         lag=params.lag,
         weighting=params.weighting,
-        market_cap=panel.market_cap,
+        market_cap=panel.market_cap if params.weighting == "value" else None,
         direction=params.direction,
         min_names=params.min_names,
         costs=cost_model(params),
@@ -163,6 +166,48 @@ def quantile_view(panel: Panel, params: config.BacktestParams) -> tuple[pd.DataF
     return pd.DataFrame(rows), ic_long.dropna()
 
 
+def dimension_correlation(dimensions: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Average over dates of the cross-sectional Pearson correlation between dimensions.
+
+    Uses the dates where at least three names have every dimension; each date weighs the same.
+    """
+    names = list(dimensions)
+    if len(names) < 2:
+        return pd.DataFrame(index=names, columns=names, dtype=float)
+    x = np.stack([dimensions[n].to_numpy(dtype=float) for n in names], axis=-1)  # T × N × K
+    ok = np.isfinite(x).all(axis=-1)
+    n = ok.sum(axis=1)
+    x = np.where(ok[..., None], x, 0.0)
+    mean = x.sum(axis=1) / np.maximum(n, 1)[:, None]
+    xc = np.where(ok[..., None], x - mean[:, None, :], 0.0)
+    cov = np.einsum("tnk,tnl->tkl", xc, xc)
+    sd = np.sqrt(np.einsum("tkk->tk", cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / (sd[:, :, None] * sd[:, None, :])
+    use = (n >= 3) & np.isfinite(corr).all(axis=(1, 2))
+    avg = corr[use].mean(axis=0) if use.any() else np.full((len(names), len(names)), np.nan)
+    return pd.DataFrame(avg, index=names, columns=names)
+
+
+def dimension_sorts(panel: Panel, params: config.BacktestParams, rf: pd.Series) -> pd.DataFrame:
+    """Each dimension's own long-short (same engine and settings as the score), gross and net."""
+    rows = {}
+    for name, matrix in panel.dimensions.items():
+        dim_panel = Panel(
+            close=panel.close,
+            close_filled=panel.close_filled,
+            ret=panel.ret,
+            score=matrix,
+            new_signal=panel.new_signal,
+            market_cap=panel.market_cap,
+        )
+        returns = live_window(run_sort(dim_panel, params))
+        for col in ("long_short", "long_short_net"):
+            stats = summarize(returns[col], periods_per_year=PERIODS_PER_YEAR)
+            rows[f"{name}:{col}"] = {"dimension": name, "series": col, **stats}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def _figures(returns: pd.DataFrame, qmeans: pd.DataFrame, ic: pd.DataFrame) -> dict[str, go.Figure]:
     gross = returns[[c for c in returns.columns if not c.endswith("_net")]].fillna(0.0)
     wealth = (1 + gross).cumprod()
@@ -218,6 +263,8 @@ def run_backtest(
     stats = series_stats(returns, sort, rf)
     alpha_table = alphas(returns, factors)
     qmeans, ic = quantile_view(panel, bp)
+    dims = dimension_sorts(panel, bp, rf)
+    dim_corr = dimension_correlation(panel.dimensions)
     figs = _figures(returns, qmeans, ic)
     out = paths.reports / "backtest"
     write_table(returns.rename_axis("date"), out / "returns.parquet")
@@ -226,6 +273,8 @@ def run_backtest(
     write_table(alpha_table, out / "alphas.parquet")
     write_table(qmeans, out / "quantile_means.parquet")
     write_table(ic, out / "ic.parquet")
+    write_table(dims.reset_index(drop=True), out / "dimensions.parquet")
+    write_table(dim_corr.rename_axis("dimension"), out / "dimension_corr.parquet")
     for name, fig in figs.items():
         write_figure(fig, paths.reports / "figures" / f"backtest_{name}.html")
     stats_df = pd.DataFrame(stats).T
@@ -238,6 +287,11 @@ def run_backtest(
     for h, sub in ic.groupby("horizon"):
         nw = newey_west(sub["ic"].to_numpy(), lags=max(min_lags_for_horizon(int(h)), 0))
         series[f"ic_h{h}"] = {"n_obs": len(sub), "mean": nw.mean, "t_nw": nw.t, "nw_lags": nw.lags}
+    for row in dims.to_dict("records"):
+        if row["series"] == "long_short":
+            series[f"dim_{row['dimension']}"] = {
+                k: v for k, v in row.items() if k not in ("dimension", "series")
+            }
     for row in alpha_table.to_dict("records"):
         if row.get("reason"):
             continue
@@ -282,4 +336,6 @@ def run_backtest(
         f"({ls['n_obs']} sessions, {window[0]} … {window[1]}); net of costs Sharpe "
         f"{stats['long_short_net']['sharpe']:.2f}."
     )
-    return BacktestRun(sort, returns, stats_df, alpha_table, qmeans, ic, figs, headline)
+    return BacktestRun(
+        sort, returns, stats_df, alpha_table, qmeans, ic, dims, dim_corr, figs, headline
+    )

@@ -199,6 +199,7 @@ def run_events(
         "clustered_dates_test": "kp_t (Kolari & Pynnönen 2010) on SCARs",
         "multi_day": "SCAR = CAR / prediction-error sd (Campbell, Lo & MacKinlay ch. 4)",
         "n_events": len(events),
+        "n_with_signal_before_event": int(events["group"].notna().sum()),
         "n_usable": len(result.firms),
         "n_excluded": len(result.excluded),
     }
@@ -212,9 +213,11 @@ def run_events(
     )
     allrow = result.summary[result.summary["group"].astype(str) == "all"]
     first = allrow.iloc[0] if len(allrow) else None
+    with_signal = int(events["group"].notna().sum())
     headline = (
         f"**{len(result.firms)} usable events** ({len(result.excluded)} excluded) over "
-        f"{len(ep.dates) if not ep.per_firm else 'per-firm'} event dates; "
+        f"{len(ep.dates) if not ep.per_firm else 'per-firm'} event dates; {with_signal} of {len(events)} "
+        "events had a signal value available before day 0 (the others count in 'all' only); "
         + (
             f"CAAR[{first['window']}] = {first['caar']:.4f} (KP t = {first['kp_t']:.2f})."
             if first is not None
