@@ -30,7 +30,7 @@ test-fast: setup ## skip tests marked slow
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 dashboard: setup ## serve the reviewer dashboard on http://127.0.0.1:8866
-	$(BIN)/voila notebooks/dashboard/ --no-browser --port=8866 --Voila.ip=127.0.0.1 --VoilaConfiguration.file_allowlist="['.*']"
+	$(BIN)/voila notebooks/dashboard/ --no-browser --port=8866 --Voila.ip=127.0.0.1 --MappingKernelManager.cull_idle_timeout=300 --MappingKernelManager.cull_interval=60
 
 bench: setup ## engine benchmarks against peers (writes benchmarks/results/latest.json)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -52,7 +52,7 @@ STAGES: dict[str, Stage] = {
         Stage("regressions", "30_regressions.ipynb", ("regressions", "backtest")),
         Stage("robustness", "40_robustness.ipynb", ("robustness", "backtest", "signal")),
         Stage("walkforward", "50_walkforward.ipynb", ("walkforward", "backtest", "signal")),
-        Stage("report", "90_report.ipynb", ("report",)),
+        Stage("report", "90_report.ipynb", ("report", "study")),
     )
 }
 

@@ -15,12 +15,40 @@ from typing import Any
 from alphalab import config
 from alphalab.io import atomic_write_json
 
-VOCABULARY = frozenset({
-    "n_obs", "mean", "ann_return", "ann_vol", "sharpe", "sortino", "calmar", "max_drawdown",
-    "max_drawdown_duration", "hit_rate", "skew", "kurtosis", "var_95", "cvar_95", "var_95_cf",
-    "cvar_95_cf", "tail_ratio", "t_nw", "p_nw", "nw_lags", "alpha", "alpha_ann", "t_alpha",
-    "turnover", "break_even_bps", "psr", "dsr", "n_trials", "var_trials_sharpe", "min_trl",
-})
+VOCABULARY = frozenset(
+    {
+        "n_obs",
+        "mean",
+        "ann_return",
+        "ann_vol",
+        "sharpe",
+        "sortino",
+        "calmar",
+        "max_drawdown",
+        "max_drawdown_duration",
+        "hit_rate",
+        "skew",
+        "kurtosis",
+        "var_95",
+        "cvar_95",
+        "var_95_cf",
+        "cvar_95_cf",
+        "tail_ratio",
+        "t_nw",
+        "p_nw",
+        "nw_lags",
+        "alpha",
+        "alpha_ann",
+        "t_alpha",
+        "turnover",
+        "break_even_bps",
+        "psr",
+        "dsr",
+        "n_trials",
+        "var_trials_sharpe",
+        "min_trl",
+    }
+)
 RESERVED = frozenset({"conventions", "provenance"})
 
 
@@ -45,7 +73,9 @@ def check_metrics(doc: dict[str, Any], *, extra_keys: frozenset[str] = frozenset
         if series in RESERVED:
             continue
         if not isinstance(stats, dict):
-            raise MetricsError(f"{series}: expected an object of statistics, got {type(stats).__name__}")
+            raise MetricsError(
+                f"{series}: expected an object of statistics, got {type(stats).__name__}"
+            )
         unknown = sorted(set(stats) - allowed)
         if unknown:
             raise MetricsError(f"{series}: statistics {unknown} are not in the metrics vocabulary")
@@ -62,7 +92,9 @@ def write_metrics(
 ) -> Path:
     """Validate and atomically write ``reports/metrics/<stage>.json``."""
     paths = paths or config.Paths()
-    doc: dict[str, Any] = {k: {s: _clean(v) for s, v in stats.items()} for k, stats in series.items()}
+    doc: dict[str, Any] = {
+        k: {s: _clean(v) for s, v in stats.items()} for k, stats in series.items()
+    }
     doc["conventions"] = conventions
     if provenance is not None:
         doc["provenance"] = provenance

@@ -18,9 +18,12 @@ from alphalab.data.manifest import package_versions
 
 def git_state(root: Path) -> dict[str, Any]:
     """Commit hash and whether the work tree had uncommitted changes (``None`` outside git)."""
+
     def git(*args: str) -> str | None:
         try:
-            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
@@ -41,8 +44,12 @@ def manifest_hashes(paths: config.Paths) -> dict[str, str]:
     return out
 
 
-def provenance(paths: config.Paths | None = None, *, params: config.Params | None = None,
-               stage: str | None = None) -> dict[str, Any]:
+def provenance(
+    paths: config.Paths | None = None,
+    *,
+    params: config.Params | None = None,
+    stage: str | None = None,
+) -> dict[str, Any]:
     """The provenance block: git state, params hash and non-default params, data hashes, time."""
     paths = paths or config.Paths()
     params = params or config.load_params(paths.params)

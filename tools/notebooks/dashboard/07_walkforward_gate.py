@@ -1,0 +1,7 @@
+# %%
+# Reviewer dashboard page (Walk-forward & gate: out-of-sample returns, folds, stress, decision).
+# Served by `make dashboard` (Voila hides this code). The page only reads pipeline artifacts
+# under the project root; all logic lives in alphalab.reporting.dashboard.
+from alphalab.reporting.dashboard import show
+
+show("walkforward")

@@ -1,0 +1,7 @@
+# %%
+# Reviewer dashboard page (Provenance: commit, params, data hashes and packages behind every stage).
+# Served by `make dashboard` (Voila hides this code). The page only reads pipeline artifacts
+# under the project root; all logic lives in alphalab.reporting.dashboard.
+from alphalab.reporting.dashboard import show
+
+show("provenance")
