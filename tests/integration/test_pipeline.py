@@ -26,7 +26,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("dvcrepo") / "repo")
     # a small window keeps every stage quick; the stages and code are the real ones
     set_params(root, data={"start": "2016-01-01", "end": "2019-12-31"},
-               events={"dates": ["2018-02-05", "2018-12-24"]})
+               events={"dates": ["2018-02-05", "2018-12-24"]},
+               walkforward={"train": 18, "test": 6, "holdout_start": "2019-07-01"})
     init_repo(root)
     return root
 
@@ -53,11 +54,11 @@ def test_unrelated_section_change_reruns_nothing_upstream(repo: Path) -> None:
     set_params(repo, backtest={"n_groups": 4})
     out = run(["dvc", "repro"], repo)
     assert "Running stage 'ingest'" not in out.stdout
-    set_params(repo, data={"sample": {"tickers": ["AAPL", "MSFT", "KO"]}})
+    set_params(repo, data={"sample": {"tickers": ["AAPL", "MSFT", "KO", "JPM", "XOM", "PG", "WMT", "PFE"]}})
     out = run(["dvc", "repro"], repo)
     assert "Running stage 'ingest'" in out.stdout
     m = json.loads((repo / "data/manifest.json").read_text())
-    assert m["tables"]["prices"]["n_tickers"] == 3
+    assert m["tables"]["prices"]["n_tickers"] == 8
 
 
 def test_invalid_params_stop_before_any_kernel(repo: Path) -> None:
