@@ -120,3 +120,15 @@ def test_root_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("ALPHALAB_ROOT", str(sub))
     assert config.repo_root() == sub.resolve()
     assert config.Paths().raw == sub.resolve() / "data" / "raw"
+
+
+def test_stage_settings_overlays_injected_sections(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"backtest": {"n_groups": 4}, "data": {"source": "sample"}})
+    )
+    paths = config.Paths(tmp_path)
+    assert config.stage_settings(None, paths).backtest.n_groups == 4
+    got = config.stage_settings({"backtest": {"n_groups": 7, "lag": 2}}, paths)
+    assert (got.backtest.n_groups, got.backtest.lag) == (7, 2)
+    with pytest.raises(config.ParamsError, match="backtest.n_groups"):
+        config.stage_settings({"backtest": {"n_groups": 0}}, paths)

@@ -1135,3 +1135,17 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def stage_settings(injected: dict[str, Any] | None = None, paths: Paths | None = None) -> Params:
+    """The params a stage notebook runs with: ``params.yaml`` overlaid with the injected sections.
+
+    The stage runner injects the stage's own sections (already validated with the whole file);
+    nbval and interactive runs inject nothing and get the file as it is.
+    """
+    paths = paths or Paths()
+    settings = load_params(paths.params)
+    if injected:
+        merged = {**settings.model_dump(mode="json", by_alias=True), **injected}
+        settings = validate_params(merged, str(paths.params))
+    return settings

@@ -21,9 +21,7 @@ from alphalab import config
 from alphalab.data.ingest import run_ingest
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:  # the stage runner injects this stage's sections
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 result = run_ingest(settings, paths)
 for note in result.notes:
     display(Markdown(f"**{note}**"))

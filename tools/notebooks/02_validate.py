@@ -30,9 +30,7 @@ from alphalab import config
 from alphalab.validation import run_validation
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:  # the stage runner injects this stage's sections
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 report = run_validation(settings, paths)  # raises (after writing the reports) on any error rule
 display(
     Markdown(

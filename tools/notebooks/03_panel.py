@@ -29,9 +29,7 @@ from alphalab.panel import panel_from_params
 from alphalab.signals.file import file_signal_from_params
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 prices = pd.read_parquet(paths.interim / "prices.parquet")
 signal_table = None
 signal_counts = None

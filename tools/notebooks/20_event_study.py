@@ -26,9 +26,7 @@ from alphalab.panel import Panel
 from alphalab.stages import events as stage
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 panel = Panel.load(paths.processed / "panel.parquet")
 benchmark = pd.read_parquet(paths.interim / "benchmark.parquet")
 factors = (

@@ -25,9 +25,7 @@ from alphalab.panel import Panel
 from alphalab.stages import regressions as stage
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 panel = Panel.load(paths.processed / "panel.parquet")
 run = stage.run_regressions(panel, settings, paths)
 display(Markdown(run.headline))

@@ -42,9 +42,7 @@ from alphalab.reporting.provenance import provenance
 from alphalab.robustness import EXTRA_KEYS, run_robustness
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:  # the stage runner injects this stage's sections
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 rob = settings.robustness
 panel = Panel.load(paths.processed / "panel.parquet")
 ledger = TrialLedger(paths.resolve(rob.ledger))

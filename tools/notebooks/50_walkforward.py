@@ -44,9 +44,7 @@ from alphalab.walkforward import run_study, write_artifacts
 from alphalab.walkforward.study import EXTRA_METRIC_KEYS
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:  # the stage runner injects this stage's sections
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 wf = settings.walkforward
 panel_file = paths.processed / "panel.parquet"
 panel = Panel.load(panel_file)

@@ -23,9 +23,7 @@ from alphalab import config
 from alphalab.reporting.html import build_reports, summary_lines
 
 paths = config.Paths()
-settings = config.load_params(paths.params)
-if params is not None:  # the stage runner injects this stage's sections
-    settings = config.validate_params({**settings.model_dump(mode="json", by_alias=True), **params})
+settings = config.stage_settings(params, paths)  # params.yaml + the sections the runner injects
 result = build_reports(paths, title=f"{settings.report.title} · study {settings.study.name}")
 for line in summary_lines(result, root=paths.root):
     display(Markdown(line))

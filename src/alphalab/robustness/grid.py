@@ -422,7 +422,7 @@ def _row(
     }
 
 
-_STAT_COLUMNS = (
+STAT_COLUMNS = (
     "n_obs",
     "mean",
     "ann_return",
@@ -444,7 +444,7 @@ def _safe_summary(
 ) -> dict[str, Any]:
     ok = np.isfinite(part)
     if ok.sum() < 4:
-        return {k: (int(ok.sum()) if k == "n_obs" else math.nan) for k in _STAT_COLUMNS}
+        return {k: (int(ok.sum()) if k == "n_obs" else math.nan) for k in STAT_COLUMNS}
     return series_stats(part[ok], turn[ok], periods_per_year=ppy, gross=gross[ok])
 
 
@@ -455,7 +455,7 @@ def series_stats(
     periods_per_year: float,
     gross: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The grid's statistics of one series without missing values (``_STAT_COLUMNS``).
+    """The grid's statistics of one series without missing values (``STAT_COLUMNS``).
 
     The same definitions as :func:`alphalab.stats.performance.summarize` (checked to 1e-12
     in the tests), computed with the cheap building blocks: the grid scores hundreds of

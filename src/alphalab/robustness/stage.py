@@ -34,6 +34,7 @@ from alphalab.parallel import SchedulerSpec, dask_client, map_tasks
 from alphalab.robustness.figures import placebo_histogram, spec_curve_figure, write_html
 from alphalab.robustness.grid import (
     SCORE,
+    STAT_COLUMNS,
     EngineConfig,
     GridInputs,
     GridResult,
@@ -65,21 +66,7 @@ from alphalab.robustness.overfitting import (
 __all__ = ["EXTRA_KEYS", "RobustnessResult", "run_robustness"]
 
 PERIOD_STATS = ("n_obs", "mean", "ann_return", "sharpe", "t_nw", "max_drawdown")
-BEST_STATS = (
-    "n_obs",
-    "mean",
-    "ann_return",
-    "ann_vol",
-    "sharpe",
-    "t_nw",
-    "nw_lags",
-    "max_drawdown",
-    "skew",
-    "kurtosis",
-    "hit_rate",
-    "turnover",
-    "break_even_bps",
-)
+BEST_STATS = STAT_COLUMNS  # the grid table's statistics, in the same order
 
 EXTRA_KEYS = frozenset(
     "sr0 n_variants n_engine_runs n_windows share_positive share_significant sharpe_median "
