@@ -130,5 +130,5 @@ def test_stage_settings_overlays_injected_sections(tmp_path: Path) -> None:
     assert config.stage_settings(None, paths).backtest.n_groups == 4
     got = config.stage_settings({"backtest": {"n_groups": 7, "lag": 2}}, paths)
     assert (got.backtest.n_groups, got.backtest.lag) == (7, 2)
-    with pytest.raises(config.ParamsError, match="backtest.n_groups"):
+    with pytest.raises(config.ParamsError, match=r"backtest\.n_groups"):
         config.stage_settings({"backtest": {"n_groups": 0}}, paths)
