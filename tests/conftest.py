@@ -23,7 +23,7 @@ def copy_project(dest: Path, params_text: str | None = None) -> Path:
     for name in ("params.yaml", "dvc.yaml", "pyproject.toml"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, dest / name)
-    for folder in ("notebooks", "src", "expectations", "tools"):
+    for folder in ("notebooks", "src", "expectations", "tools", "studies"):
         if (REPO / folder).is_dir():
             shutil.copytree(
                 REPO / folder,

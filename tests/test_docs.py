@@ -27,6 +27,7 @@ DOCS = REPO / "docs"
 GUIDES = [
     DOCS / "user_guide.md",
     DOCS / "DEPLOYMENT.md",
+    DOCS / "bring_your_own_signal.md",
     *sorted((DOCS / "playbooks").glob("*.md")),
 ]
 PLAYBOOKS = {"data-quality.md", "pipeline-failure.md", "signal-decay.md", "dashboard-down.md"}
@@ -86,6 +87,14 @@ def parse(argv: list[str]) -> None:
         from alphalab.validation.cli import build_parser
 
         build_parser().parse_args(argv[1:])
+    elif argv[0] == "study":
+        from alphalab.studies.cli import build_parser as study_parser
+
+        study_parser().parse_args(argv[1:])
+    elif argv[0] == "power":
+        from alphalab.power import build_parser as power_parser
+
+        power_parser().parse_args(argv[1:])
     else:
         main_cli.build_parser().parse_args(argv)
 

@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     sub.add_parser("runner", help="scheduled runner: run-once | start | status", add_help=False)
+    sub.add_parser(
+        "study",
+        help="switch study: alphalab study use cnoi --cnoi PATH | use default",
+        add_help=False,
+    )
+    sub.add_parser("power", help="power analysis on the study's own shape", add_help=False)
     return parser
 
 
@@ -134,6 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(argv[1:])
     if argv and argv[0] == "runner":
         return _runner(argv[1:])
+    if argv and argv[0] == "study":
+        from alphalab.studies.cli import main as study_main
+
+        return study_main(argv[1:])
+    if argv and argv[0] == "power":
+        from alphalab.power import main as power_main
+
+        return power_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args))

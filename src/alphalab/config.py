@@ -495,6 +495,14 @@ _DEFAULT_METRIC = {
 }
 
 
+class PowerParams(Strict):
+    """Power analysis on the study's own shape (:mod:`alphalab.power`)."""
+
+    frequency: Literal["monthly", "quarterly"] = "monthly"
+    effect: float | None = None
+    n_sims: int = Field(4000, ge=200, le=200_000)
+
+
 class RobustnessParams(Strict):
     """The ``robustness`` section: specification grid, inference, overfitting controls, Dask.
 
@@ -573,6 +581,7 @@ class RobustnessParams(Strict):
     )
     ledger: str = Field("ledger/trials.jsonl", min_length=1)
     record_trials: bool = True
+    power: PowerParams = Field(default_factory=lambda: PowerParams())
 
     @field_validator("scheduler")
     @classmethod

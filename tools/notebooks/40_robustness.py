@@ -37,6 +37,8 @@ from IPython.display import Markdown, display
 from alphalab import config
 from alphalab.ledger import TrialLedger
 from alphalab.panel import Panel
+from alphalab.power import METRIC_KEYS as POWER_KEYS
+from alphalab.power import power_from_panel
 from alphalab.reporting.metrics import write_metrics
 from alphalab.reporting.provenance import provenance
 from alphalab.robustness import EXTRA_KEYS, run_robustness
@@ -66,13 +68,22 @@ result = run_robustness(
 )
 elapsed = time.perf_counter() - started
 result.save(paths)
+power = power_from_panel(
+    panel,
+    n_groups=settings.backtest.n_groups,
+    frequency=rob.power.frequency,
+    lag=settings.backtest.lag,
+    effect=rob.power.effect,
+    n_sims=rob.power.n_sims,
+    seed=rob.seed,
+)
 write_metrics(
     "robustness",
-    result.metrics(),
+    {**result.metrics(), "power": power.to_metrics()},
     {**result.conventions, "elapsed_s": round(elapsed, 1)},
     paths=paths,
     provenance=provenance(paths, params=settings, stage="robustness"),
-    extra_keys=EXTRA_KEYS,
+    extra_keys=EXTRA_KEYS | POWER_KEYS,
 )
 for note in result.notes:
     display(Markdown(f"**Note.** {note}"))
@@ -95,6 +106,14 @@ m = result.metrics()
 pd.DataFrame({"study specification": m["long_short"], "best grid variant": m["best_variant"]}).map(
     lambda v: f"{v:.4g}" if isinstance(v, float) else v
 )
+
+# %% [markdown]
+# ## Power: how large an effect can this sample detect?
+# By simulation on the study's own shape (names, periods, return volatility and cross-correlation
+# estimated from the panel): the minimum long-short effect detectable at 80% power and 5% size.
+
+# %%
+display(Markdown(power.to_markdown()))
 
 # %% [markdown]
 # ## Specification curve

@@ -108,10 +108,14 @@ def series_stats(
     return out
 
 
+def _no_alpha(model: str, reason: str) -> dict[str, Any]:
+    return {"series": None, "model": model, "alpha": np.nan, "t_alpha": np.nan, "reason": reason}
+
+
 def alphas(returns: pd.DataFrame, factors: pd.DataFrame | None) -> pd.DataFrame:
     """Monthly factor alphas of every gross series under CAPM, FF3 and Carhart (where covered)."""
     if factors is None:
-        return pd.DataFrame([{"model": m, "reason": "no factors ingested"} for m in MODELS])
+        return pd.DataFrame([_no_alpha(m, "no factors ingested") for m in MODELS])
     gross = returns[[c for c in returns.columns if not c.endswith("_net")]]
     rows = []
     for model in MODELS:
@@ -120,7 +124,7 @@ def alphas(returns: pd.DataFrame, factors: pd.DataFrame | None) -> pd.DataFrame:
                 gross, factors.set_index("date"), model=model, excess={"long_short": False}
             )
         except AlphaInputError as exc:
-            rows.append(pd.DataFrame([{"model": model, "reason": f"not estimable: {exc}"}]))
+            rows.append(pd.DataFrame([_no_alpha(model, f"not estimable: {exc}")]))
             continue
         rows.append(table.assign(reason="").rename_axis("series").reset_index())
     return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,5 @@
+"""``python -m alphalab.studies`` = ``alphalab study``."""
+
+from alphalab.studies.cli import main
+
+raise SystemExit(main())
