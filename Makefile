@@ -38,9 +38,10 @@ bench: setup ## engine benchmarks against peers (writes benchmarks/results/lates
 docs: setup ## API docs (Sphinx, warnings are errors) + user guide → docs/_build/html
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-lint: setup ## ruff lint + format check, notebooks in sync with their sources
+lint: setup ## ruff lint + format check, mypy on src, notebooks in sync with their sources
 	$(BIN)/ruff check src tests tools benchmarks docker docs/conf.py
 	$(BIN)/ruff format --check src tests tools benchmarks docker docs/conf.py
+	$(BIN)/mypy src/alphalab
 	$(BIN)/python tools/build_notebooks.py --check
 
 format: setup

@@ -542,13 +542,11 @@ class RobustnessParams(Strict):
     progress: bool = True
     # specification grid
     n_groups: list[int] = Field(default_factory=lambda: [3, 5], min_length=1)
-    weighting: list[Literal["equal", "value"]] = Field(
-        default_factory=lambda: ["equal"], min_length=1
-    )
+    weighting: list[Literal["equal", "value"]] = Field(default=["equal"], min_length=1)
     lag: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
     holding: list[int] = Field(default_factory=lambda: [1, 3], min_length=1)
     rebalance: list[Literal["daily", "weekly", "monthly", "quarterly", "availability"]] = Field(
-        default_factory=lambda: ["monthly"], min_length=1
+        default=["monthly"], min_length=1
     )
     cost_multipliers: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0], min_length=1)
     universes: list[str] = Field(default_factory=lambda: ["all", "ex_volatile:0.2"], min_length=1)
@@ -577,7 +575,7 @@ class RobustnessParams(Strict):
     spa_frequency: Literal["daily", "monthly"] = "monthly"
     fwer: float = Field(0.05, gt=0, lt=1)
     haircut_methods: list[Literal["bonferroni", "holm", "bhy"]] = Field(
-        default_factory=lambda: ["bonferroni", "holm", "bhy"]
+        default=["bonferroni", "holm", "bhy"]
     )
     ledger: str = Field("ledger/trials.jsonl", min_length=1)
     record_trials: bool = True
@@ -870,9 +868,7 @@ class AlertRule(Strict):
     two_sided: bool = False
     trigger: Literal["level", "cross"] = "level"
     cooldown_minutes: float = Field(360.0, ge=0)
-    channels: list[Literal["log", "email", "webhook"]] = Field(
-        default_factory=lambda: ["log"], min_length=1
-    )
+    channels: list[Literal["log", "email", "webhook"]] = Field(default=["log"], min_length=1)
 
     @model_validator(mode="after")
     def _threshold(self) -> AlertRule:
@@ -1049,7 +1045,7 @@ def _fmt_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _expected(err: dict[str, Any]) -> str:
+def _expected(err: Any) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":

@@ -185,11 +185,10 @@ def overlap(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         months = f.loc[f[cols].notna().all(axis=1), "date"]
         lo = max(months.min(), p.min() + pd.offsets.MonthEnd(0)) if len(months) else None
         hi = min(months.max(), p.max() + pd.offsets.MonthEnd(0)) if len(months) else None
-        ok = lo is not None and hi is not None and lo <= hi
-        out[label] = {
-            "first_month": lo.date().isoformat() if ok else None,
-            "last_month": hi.date().isoformat() if ok else None,
-        }
+        if lo is None or hi is None or lo > hi:
+            out[label] = {"first_month": None, "last_month": None}
+            continue
+        out[label] = {"first_month": lo.date().isoformat(), "last_month": hi.date().isoformat()}
     return out
 
 

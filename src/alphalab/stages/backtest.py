@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from alphalab.stats.inference import min_lags_for_horizon, newey_west
 from alphalab.stats.performance import summarize
 
 PERIODS_PER_YEAR = 252
-MODELS = ("capm", "ff3", "carhart")
+MODELS: tuple[Literal["capm", "ff3", "carhart"], ...] = ("capm", "ff3", "carhart")
 
 
 @dataclass
