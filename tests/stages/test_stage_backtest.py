@@ -81,7 +81,9 @@ def test_run_backtest_artifacts_and_planted_signal(panel, market, tmp_path: Path
         run.stats.loc["long_short", "sharpe"], rel=TOL
     )
     assert doc["long_short"]["t_nw"] > 2  # the planted loading is found
-    assert doc["conventions"]["lag"] == 1 and "timing" in doc["conventions"]
+    conv = doc["conventions"]
+    assert conv["lag"] == 1 and "timing" in conv
+    assert conv["cost_model"] and conv["delisting"]  # the engine's own descriptions, not blanks
     returns = pd.read_parquet(paths.reports / "backtest" / "returns.parquet")
     assert {"g1", "g5", "long_short", "long_short_net"} <= set(returns.columns)
     assert (returns["long_short_net"] <= returns["long_short"] + 1e-15).all()
