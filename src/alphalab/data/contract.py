@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-PRICE_COLUMNS = ("ticker", "date", "close")
 PRICE_OPTIONAL = ("open", "high", "low", "volume", "market_cap")
-BENCHMARK_COLUMNS = ("date", "ret", "rf")
 FACTOR_COLUMNS = ("date", "mkt_rf", "smb", "hml", "mom", "rf")
 FACTOR_OPTIONAL = ("rmw", "cma")
 

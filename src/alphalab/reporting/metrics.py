@@ -7,7 +7,6 @@ year, Sharpe definition, lag and execution rule, cost model, sample window) and 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -100,10 +99,3 @@ def write_metrics(
         doc["provenance"] = provenance
     check_metrics(doc, extra_keys=extra_keys)
     return atomic_write_json(doc, paths.metrics / f"{stage}.json")
-
-
-def read_metrics(stage: str, paths: config.Paths | None = None) -> dict[str, Any] | None:
-    """Read a stage's metrics, or ``None`` if the stage has not run."""
-    paths = paths or config.Paths()
-    f = paths.metrics / f"{stage}.json"
-    return json.loads(f.read_text()) if f.is_file() else None

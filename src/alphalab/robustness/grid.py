@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from alphalab.backtest import CostModel, sort_portfolios
+from alphalab.backtest.costs import as_cost_model
 from alphalab.config import BacktestParams, RobustnessParams, SignalParams
 from alphalab.ledger import Trial, frame_fingerprint
 from alphalab.panel import Panel
@@ -265,7 +266,7 @@ def grid_inputs(
         weights=weights,
         signs=signs,
         rebalance_mask=mask,
-        cost=CostModel(**backtest.costs.model_dump()),
+        cost=as_cost_model(backtest.costs),
         cost_multipliers=tuple(float(c) for c in robustness.cost_multipliers),
         windows=_windows(panel.ret.index, robustness.n_subperiods),
         direction=int(backtest.direction),
@@ -360,13 +361,9 @@ class ConfigResult:
     turnover: np.ndarray | None
 
 
-def evaluate_config(config: EngineConfig, inputs: GridInputs) -> ConfigResult:
-    """Run one configuration through the engine; score every cost level on every window.
-
-    Pure: the output depends only on ``config`` and ``inputs`` (safe on any Dask worker).
-    """
-    score = variant_score(config, inputs)
-    res = sort_portfolios(
+def sort_config(score: pd.DataFrame, config: EngineConfig, inputs: GridInputs) -> Any:
+    """The engine run of one configuration on ``score``, gross (costs are applied per level)."""
+    return sort_portfolios(
         score,
         inputs.ret,
         n_groups=config.n_groups,
@@ -381,6 +378,15 @@ def evaluate_config(config: EngineConfig, inputs: GridInputs) -> ConfigResult:
         delisting_return=inputs.delisting_return,
         rebalance_mask=inputs.rebalance_mask if config.rebalance == "availability" else None,
     )
+
+
+def evaluate_config(config: EngineConfig, inputs: GridInputs) -> ConfigResult:
+    """Run one configuration through the engine; score every cost level on every window.
+
+    Pure: the output depends only on ``config`` and ``inputs`` (safe on any Dask worker).
+    """
+    score = variant_score(config, inputs)
+    res = sort_config(score, config, inputs)
     gross = res.returns["long_short"].to_numpy()
     turnover = res.turnover["long_short"].to_numpy()
     net: dict[float, np.ndarray] = {}

@@ -36,9 +36,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from alphalab.backtest import sort_portfolios
 from alphalab.parallel import SchedulerSpec, map_tasks
-from alphalab.robustness.grid import EngineConfig, GridInputs, series_stats, variant_score
+from alphalab.robustness.grid import (
+    EngineConfig,
+    GridInputs,
+    series_stats,
+    sort_config,
+    variant_score,
+)
 from alphalab.stats.bootstrap import (
     bootstrap_distribution,
     permute_within_rows,
@@ -253,22 +258,7 @@ class _PlaceboJob:
 
 
 def _long_short_stats(score: pd.DataFrame, job: _PlaceboJob) -> tuple[float, float]:
-    c, inp = job.config, job.inputs
-    res = sort_portfolios(
-        score,
-        inp.ret,
-        n_groups=c.n_groups,
-        rebalance=c.rebalance,  # type: ignore[arg-type]
-        holding=c.holding,
-        lag=c.lag,
-        weighting=c.weighting,  # type: ignore[arg-type]
-        market_cap=inp.market_cap if c.weighting == "value" else None,
-        direction=inp.direction,  # type: ignore[arg-type]
-        min_names=inp.min_names,
-        costs=None,
-        delisting_return=inp.delisting_return,
-        rebalance_mask=inp.rebalance_mask if c.rebalance == "availability" else None,
-    )
+    res = sort_config(score, job.config, job.inputs)
     x = res.returns["long_short"].to_numpy()
     x = x[np.isfinite(x)]
     return float(x.mean()), float(newey_west(x).t)

@@ -18,6 +18,7 @@ from alphalab.backtest import (
     rank_ic,
     sort_portfolios,
 )
+from alphalab.backtest.costs import as_cost_model
 from alphalab.panel import Panel
 from alphalab.reporting.metrics import write_metrics
 from alphalab.reporting.provenance import provenance
@@ -47,10 +48,8 @@ class BacktestRun:
 
 
 def cost_model(params: config.BacktestParams) -> CostModel:
-    c = params.costs
-    return CostModel(
-        half_spread_bps=c.half_spread_bps, commission_bps=c.commission_bps, impact_bps=c.impact_bps
-    )
+    """The engine's cost model for the ``backtest.costs`` params."""
+    return as_cost_model(params.costs)
 
 
 def run_sort(panel: Panel, params: config.BacktestParams) -> SortResult:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alphalab.io import atomic_path, atomic_write_text
+from alphalab.io import atomic_write_parquet, atomic_write_text
 
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
@@ -19,9 +19,7 @@ def write_table(df: pd.DataFrame, path: Path) -> Path:
     df = df.copy()
     for col in [c for c, t in df.dtypes.items() if t is np.dtype(object)]:
         df[col] = df[col].map(_label)
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, engine="pyarrow", index=not isinstance(df.index, pd.RangeIndex))
-    return path
+    return atomic_write_parquet(df, path)
 
 
 def _label(v: object) -> object:

@@ -39,6 +39,8 @@ from arch.bootstrap import optimal_block_length
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
+from alphalab.stats.overfitting import _returns_vector as _checked_vector
+
 __all__ = [
     "BootstrapResult",
     "PlaceboResult",
@@ -615,20 +617,7 @@ def _permutation_pvalue(
 
 
 def _returns_vector(returns: ArrayLike, *, min_obs: int) -> NDArray[np.float64]:
-    x = np.asarray(returns, dtype=np.float64)
-    if x.ndim == 2 and 1 in x.shape:
-        x = x.reshape(-1)
-    if x.ndim != 1:
-        raise ValueError(f"returns must be one-dimensional, got shape {x.shape}")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise ValueError(
-            f"returns has {bad.size} non-finite value(s) (first at position {bad[0]}); "
-            "drop or fill them explicitly before bootstrapping"
-        )
-    if x.size < min_obs:
-        raise ValueError(f"returns needs at least {min_obs} observations, got {x.size}")
-    return x
+    return _checked_vector(returns, name="returns", min_obs=min_obs, purpose="bootstrapping")
 
 
 def _check_alpha(alpha: float) -> None:

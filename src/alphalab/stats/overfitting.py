@@ -124,7 +124,10 @@ class SharpeStats:
         return 1.0 - self.skew * self.sr + (self.kurtosis - 1.0) / 4.0 * self.sr**2
 
 
-def _returns_vector(returns: ArrayLike, *, name: str, min_obs: int) -> NDArray[np.float64]:
+def _returns_vector(
+    returns: ArrayLike, *, name: str, min_obs: int, purpose: str = "calling"
+) -> NDArray[np.float64]:
+    """A finite 1-D float vector of at least ``min_obs`` values, or a ValueError naming ``name``."""
     x = np.asarray(returns, dtype=np.float64)
     if x.ndim == 2 and 1 in x.shape:
         x = x.reshape(-1)
@@ -134,7 +137,7 @@ def _returns_vector(returns: ArrayLike, *, name: str, min_obs: int) -> NDArray[n
     if bad.size:
         raise ValueError(
             f"{name} has {bad.size} non-finite value(s) (first at position {bad[0]}); "
-            "drop or fill them explicitly before calling"
+            f"drop or fill them explicitly before {purpose}"
         )
     if x.size < min_obs:
         raise ValueError(f"{name} needs at least {min_obs} observations, got {x.size}")
